@@ -123,7 +123,12 @@ export async function handleControl(state: EmulatorState, request: IncomingMessa
   const edit = /^\/integrations\/([^/]+)$/.exec(route);
   if (edit) {
     only('PUT');
-    const id = decodeURIComponent(edit[1]!);
+    let id: string;
+    try {
+      id = decodeURIComponent(edit[1]!);
+    } catch {
+      throw httpErrors.routeNotFound(url.pathname);
+    }
     if (!state.store.get(id)) throw httpErrors.integrationNotFound(id);
     const updated = state.store.update(id, await body(editSchema));
     return sendJson(response, 200, updated);

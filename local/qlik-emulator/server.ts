@@ -115,6 +115,7 @@ async function handle(state: EmulatorState, request: IncomingMessage, response: 
 
   const route = matchApiRoute(method, url.pathname);
   if (route.kind === 'none') throw httpErrors.routeNotFound(url.pathname);
+  if (route.kind !== 'token' && method in state.stats.requests) state.stats.requests[method as keyof typeof state.stats.requests] += 1;
   if (await injectFault(state, method, request)) return;
   if (route.kind === 'wrong-method') throw httpErrors.methodNotAllowed(method, route.allowed);
 
@@ -125,7 +126,6 @@ async function handle(state: EmulatorState, request: IncomingMessage, response: 
 
   const caller = state.auth.authenticate(request.headers.authorization);
   const tier = tierOf(method);
-  state.stats.requests[method as keyof typeof state.stats.requests] += 1;
   if (state.rateLimits) {
     const decision = state.limiter.take(caller.userId, tier);
     if (!decision.allowed) {
@@ -169,13 +169,23 @@ function matchApiRoute(method: string, path: string): ApiRoute {
   }
   const item = ITEM_PATH.exec(path);
   if (item) {
-    const id = decodeURIComponent(item[1]!);
+    const id = decodeId(item[1]!);
+    if (id === undefined) return { kind: 'none' };
     if (method === 'GET') return { kind: 'get', id };
     if (method === 'PATCH') return { kind: 'patch', id };
     if (method === 'DELETE') return { kind: 'delete', id };
     return { kind: 'wrong-method', allowed: ['GET', 'PATCH', 'DELETE'] };
   }
   return { kind: 'none' };
+}
+
+/** The id in a path, or `undefined` when its percent-encoding is broken (then no route matches). */
+function decodeId(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -49,9 +49,13 @@ export function originProblem(value: unknown): string | undefined {
 function hostProblem(host: string): string | undefined {
   if (host.length === 0) return 'an origin must name a host';
   if (host.startsWith('[')) {
-    return isIPv6(host.slice(1, -1)) ? undefined : `"${host}" is not an IPv6 address`;
+    // Zone ids ("%eth0") name an interface of one machine: never a browser origin.
+    const address = host.slice(1, -1);
+    return isIPv6(address) && !address.includes('%') ? undefined : `"${host}" is not an IPv6 address`;
   }
   if (isIPv4(host)) return undefined;
+  // A host whose last label is a number can only be an IPv4 address, and this one is not.
+  if (/(^|\.)\d+$/.test(host)) return `"${host}" is not a valid IPv4 address or host name`;
   if (/[^\x00-\x7f]/.test(host)) return `host "${host}" must be ASCII; write an international name as punycode (xn--)`;
   if (host.length > MAX_HOST_LENGTH) return `host is longer than ${MAX_HOST_LENGTH} characters`;
   const labels = host.split('.');
@@ -80,7 +84,7 @@ function originProblems(value: unknown, pointer: string): Problem[] {
 
 function nameProblem(value: unknown, pointer: string): Problem | undefined {
   if (typeof value !== 'string') return invalidValue(pointer, `name must be a string, got ${describeType(value)}`);
-  if (value.trim().length === 0) return invalidValue(pointer, 'name must not be empty');
+  if (value.length === 0) return invalidValue(pointer, 'name must not be empty');
   return undefined;
 }
 

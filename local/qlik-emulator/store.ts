@@ -49,6 +49,12 @@ export class IntegrationStore {
   /** Opens a store, loading `statePath` when it exists. */
   public static async open(options: { tenantId?: string; statePath?: string }): Promise<IntegrationStore> {
     const saved = options.statePath ? await readState(options.statePath) : undefined;
+    if (saved && options.tenantId !== undefined && saved.tenantId !== options.tenantId) {
+      // One file is one tenant: loading it under another id would mix tenants in one list.
+      throw new Error(
+        `${options.statePath} holds tenant "${saved.tenantId}", not "${options.tenantId}": use another --state file or drop --tenant-id`,
+      );
+    }
     const store = new IntegrationStore(options.tenantId ?? saved?.tenantId ?? newQlikId(), options.statePath);
     for (const integration of saved?.integrations ?? []) store.#integrations.set(integration.id, integration);
     return store;

@@ -20,11 +20,20 @@ interface Run {
 
 const children: Run[] = [];
 afterAll(() => {
-  for (const r of children.splice(0)) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
+  // tsx runs the emulator in a child process of its own: kill the whole group (spawned detached),
+  // so a test that failed before its SIGTERM leaves no server behind.
+  for (const r of children.splice(0)) {
+    if (r.child.pid === undefined) continue;
+    try {
+      process.kill(-r.child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 });
 
 function run(args: string[]): Run {
-  const child = spawn(process.execPath, [TSX, MAIN, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [TSX, MAIN, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -76,6 +85,8 @@ describe.concurrent('qlik-emulator CLI', () => {
     r.child.kill('SIGTERM');
     const exit = await exitWithin(r, 5000);
     expect(exit.code === 0 || exit.signal === 'SIGTERM').toBe(true);
+    // and the server itself is gone, not just the wrapper
+    await expect(http('GET', `${ready.url}/__emulator/health`)).rejects.toThrow();
     // exactly one line on stdout over the whole run
     expect(r.stdout().trimEnd().split('\n')).toHaveLength(1);
   });

@@ -7,7 +7,7 @@ import { z } from 'zod';
  */
 export const ENVIRONMENT = {
   tableName: 'REGISTRY_TABLE_NAME',
-  tenantSecrets: 'TENANT_SECRETS',
+  tenants: 'TENANTS',
   leaseSeconds: 'LEASE_DURATION_SECONDS',
   writesPerMinute: 'QLIK_WRITES_PER_MINUTE',
   auditRetentionDays: 'AUDIT_RETENTION_DAYS',
@@ -34,8 +34,12 @@ export const METRICS = {
 
 const settingsSchema = z.object({
   tableName: z.string().min(1, `${ENVIRONMENT.tableName} must name the registry table`),
-  /** Tenant name → Secrets Manager id; these secrets are prefetched and cached by middy. */
-  tenantSecrets: z.record(z.string().min(1), z.string().min(1)),
+  /**
+   * Tenants configured with the deployment (`[{tenant, url, secretId}]`): their secrets are the
+   * ones the functions may read, prefetched and cached by middy. Tenants added later with the CLI
+   * live in the registry.
+   */
+  tenants: z.array(z.strictObject({ tenant: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/), url: z.url({ protocol: /^https?$/ }), secretId: z.string().min(1) })),
   leaseDurationMs: z.number().int().positive(),
   writesPerMinute: z.number().positive(),
   auditRetentionDays: z.number().int().positive(),
@@ -52,18 +56,18 @@ export function readSettings(environment: NodeJS.ProcessEnv = process.env): Sett
     if (!Number.isFinite(value)) throw new Error(`${name} must be a number, got "${raw}"`);
     return value;
   };
-  let tenantSecrets: unknown = {};
-  const rawSecrets = environment[ENVIRONMENT.tenantSecrets];
-  if (rawSecrets) {
+  let tenants: unknown = [];
+  const rawTenants = environment[ENVIRONMENT.tenants];
+  if (rawTenants) {
     try {
-      tenantSecrets = JSON.parse(rawSecrets);
+      tenants = JSON.parse(rawTenants);
     } catch {
-      throw new Error(`${ENVIRONMENT.tenantSecrets} must be a JSON object of tenant name to secret id`);
+      throw new Error(`${ENVIRONMENT.tenants} must be a JSON array of {"tenant","url","secretId"}`);
     }
   }
   const parsed = settingsSchema.safeParse({
     tableName: environment[ENVIRONMENT.tableName] ?? '',
-    tenantSecrets,
+    tenants,
     leaseDurationMs: number(ENVIRONMENT.leaseSeconds, 300) * 1000,
     writesPerMinute: number(ENVIRONMENT.writesPerMinute, 95),
     auditRetentionDays: number(ENVIRONMENT.auditRetentionDays, 90),

@@ -51,3 +51,12 @@ export function parseTenantSecret(secretId: string, secretString: string | undef
       : `has ${[...known.map((field) => JSON.stringify(field)), ...(unknown > 0 ? [`${unknown} other field(s)`] : [])].join(', ')}`;
   throw new CredentialsError(secretId, `${found}; it ${EXPECTED} with non-empty strings`);
 }
+
+/**
+ * Parses a secret value that was already JSON-decoded (as `@middy/secrets-manager` hands it over),
+ * with the same rules and messages as {@link parseTenantSecret}.
+ */
+export function parseTenantSecretValue(secretId: string, value: unknown): QlikCredentials {
+  if (value === undefined || value === null) return parseTenantSecret(secretId, undefined);
+  return parseTenantSecret(secretId, typeof value === 'string' ? value : JSON.stringify(value));
+}

@@ -12,3 +12,17 @@ export class VerificationFailedError extends Error {
     this.name = 'VerificationFailedError';
   }
 }
+
+/**
+ * Input that can never succeed however often it is retried: a malformed event, an origin outside
+ * the policy, an unknown target. Handlers log, count and audit it, and do not throw (no retry).
+ */
+export class RejectedInputError extends Error {
+  public readonly reasons: string[];
+
+  public constructor(summary: string, reasons: string[] = []) {
+    super(reasons.length > 0 ? `${summary}: ${reasons.join('; ')}` : summary);
+    this.name = 'RejectedInputError';
+    this.reasons = reasons;
+  }
+}

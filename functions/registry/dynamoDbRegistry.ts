@@ -120,9 +120,9 @@ export class DynamoDbRegistry implements Registry {
 
   public async recordRegistration(change: RegistrationChange): Promise<RegistrationOutcome> {
     const eventTime = canonicalTime(change.eventTime, 'eventTime');
-    // Events are ordered by (time, id): a later event wins, a redelivered one is a no-op, and two
-    // events with the same time are ordered by id so every replica of this logic agrees.
-    const eventOrder = `${eventTime}#${change.eventId}`;
+    // A later event wins and a redelivered one (same id) is a no-op. EventBridge stamps events to
+    // the second, so a deploy and a removal sent within one second carry the same time: then the
+    // one that arrives last wins, which is the order the pipeline sent them in nearly always.
     const nowSeconds = Math.floor(Date.now() / 1000);
     const item: Record<string, unknown> = {
       ...keys.registration(change.ref, change.appId),
@@ -134,7 +134,6 @@ export class DynamoDbRegistry implements Registry {
       state: change.kind === 'deploy' ? 'active' : 'removed',
       eventTime,
       eventId: change.eventId,
-      eventOrder,
       ...(change.deploymentId !== undefined && { deploymentId: change.deploymentId }),
     };
     if (change.kind === 'remove') {
@@ -153,8 +152,8 @@ export class DynamoDbRegistry implements Registry {
                 Put: {
                   TableName: this.#table,
                   Item: item,
-                  ConditionExpression: 'attribute_not_exists(pk) OR eventOrder < :order',
-                  ExpressionAttributeValues: { ':order': eventOrder },
+                  ConditionExpression: 'attribute_not_exists(pk) OR eventTime < :time OR (eventTime = :time AND eventId <> :id)',
+                  ExpressionAttributeValues: { ':time': eventTime, ':id': change.eventId },
                   ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
                 },
               },
@@ -177,7 +176,7 @@ export class DynamoDbRegistry implements Registry {
         if (target?.Code === 'ConditionalCheckFailed') throw new TargetNotFoundError(change.ref);
         if (registration?.Code === 'ConditionalCheckFailed') {
           const stored = registration.Item ? unmarshall(registration.Item as never) : {};
-          return stored.eventOrder === eventOrder ? { status: 'duplicate' } : { status: 'stale', storedEventTime: String(stored.eventTime) };
+          return stored.eventId === change.eventId ? { status: 'duplicate' } : { status: 'stale', storedEventTime: String(stored.eventTime) };
         }
         const conflict = error.CancellationReasons?.some((reason) => reason.Code === 'TransactionConflict');
         if (!conflict || attempt >= MAX_TRANSACTION_ATTEMPTS) {

@@ -39,7 +39,8 @@ export interface RunningDynamoDbLocal {
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<RunningDynamoDbLocal> {
   assertJava();
   const emulatorDir = join(dirname(createRequire(import.meta.url).resolve('amplify-dynamodb-simulator/package.json')), 'emulator');
-  const port = options.port ?? (await freePort());
+  // 0 means "any free port", as for the other local servers.
+  const port = options.port || (await freePort());
   const storage = options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory'];
   const child = spawn(
     'java',
@@ -72,7 +73,18 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   child.stdout?.resume();
   child.stderr?.resume();
 
-  return { endpoint, port, pid: child.pid!, stop: () => stopProcess(child) };
+  // Whatever way this process ends, the JVM must not outlive it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  return {
+    endpoint,
+    port,
+    pid: child.pid!,
+    stop: async () => {
+      process.off('exit', killOnExit);
+      await stopProcess(child);
+    },
+  };
 }
 
 function assertJava(): void {

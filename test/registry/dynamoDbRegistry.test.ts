@@ -140,6 +140,20 @@ describe('Function: recordRegistration()', () => {
     expect(await desiredVersion()).toBe(before);
   });
 
+  it('applies a second event of the same second with another id: EventBridge times are whole seconds, the later arrival wins', async () => {
+    // Prepare
+    await table.registry.recordRegistration(deploy('shop', '2026-01-01T10:00:00Z', 'e-b', ['https://v1.example.com']));
+    const before = await desiredVersion();
+
+    // Act: an id that sorts lower must not make the later event look older
+    const outcome = await table.registry.recordRegistration(remove('shop', '2026-01-01T10:00:00Z', 'e-a'));
+
+    // Assess
+    expect(outcome).toEqual({ status: 'applied' });
+    expect(await desiredVersion()).toBe(before + 1);
+    expect((await table.registry.listRegistrations(REF))[0]).toMatchObject({ appId: 'shop', state: 'removed', eventId: 'e-a' });
+  });
+
   it('ignores an older event as stale, without a bump, and applies a newer one', async () => {
     // Prepare
     await table.registry.recordRegistration(deploy('shop', '2026-01-01T10:00:00Z', 'e-2', ['https://v2.example.com']));

@@ -1,0 +1,89 @@
+/**
+ * drift-scan: on a schedule, compares every target with Qlik and repairs what drifted, what is
+ * behind, what a dead invocation left leased, and what expired. One paginated list call per
+ * tenant, one summary log line and one set of metrics per scan.
+ */
+import { randomUUID } from 'node:crypto';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { ScheduledEvent } from 'aws-lambda';
+import { describeTarget } from '../core/model.js';
+import { scanTenant, type TargetFinding, type TenantScan } from '../engine/scan.js';
+import { functionDependencies } from '../runtime/dependencies.js';
+import { logger, metrics } from '../runtime/observability.js';
+import { METRICS, readSettings } from '../runtime/settings.js';
+import { qlikFor } from './qlikForTenant.js';
+import { tenantCredentials, type CredentialsContext } from './tenantCredentials.js';
+
+export interface ScanSummary {
+  scanId: string;
+  tenants: number;
+  tenantsFailed: { tenant: string; error: string }[];
+  targetsScanned: number;
+  drifted: number;
+  repaired: number;
+  heldBack: number;
+  busy: number;
+  failed: number;
+  missingIntegrations: string[];
+  findings: (Omit<TargetFinding, 'ref'> & { target: string })[];
+  durationMs: number;
+}
+
+async function handleScheduledScan(event: ScheduledEvent | undefined, context: CredentialsContext, { signal }: { signal: AbortSignal }): Promise<ScanSummary> {
+  const started = Date.now();
+  const scanId = typeof event?.id === 'string' && event.id.length > 0 ? event.id : randomUUID();
+  const { registry, tenants, settings } = functionDependencies();
+  logger.appendKeys({ scanId });
+
+  const scans: TenantScan[] = [];
+  const tenantsFailed: ScanSummary['tenantsFailed'] = [];
+  const all = await tenants.all();
+  for (const tenant of all) {
+    try {
+      const qlik = await qlikFor(tenant, context, signal);
+      scans.push(await scanTenant(tenant, { registry, qlik, leaseDurationMs: settings.leaseDurationMs }, { scanId, signal }));
+    } catch (error) {
+      logger.error('tenant could not be scanned', { tenant: tenant.tenant, error: error as Error });
+      tenantsFailed.push({ tenant: tenant.tenant, error: (error as Error).message });
+    }
+  }
+
+  const findings = scans.flatMap((scan) => scan.findings);
+  const count = (outcome: TargetFinding['outcome']) => findings.filter((finding) => finding.outcome === outcome).length;
+  const summary: ScanSummary = {
+    scanId,
+    tenants: all.length,
+    tenantsFailed,
+    targetsScanned: findings.length,
+    drifted: findings.filter((finding) => finding.reasons.length > 0).length,
+    repaired: count('repaired'),
+    heldBack: count('held-back'),
+    busy: count('busy'),
+    failed: count('failed'),
+    missingIntegrations: findings.filter((finding) => finding.outcome === 'missing').map((finding) => describeTarget(finding.ref)),
+    findings: findings.filter((finding) => finding.outcome !== 'in-sync').map(({ ref, ...rest }) => ({ target: describeTarget(ref), ...rest })),
+    durationMs: Date.now() - started,
+  };
+
+  metrics.addMetric(METRICS.targetsScanned, MetricUnit.Count, summary.targetsScanned);
+  metrics.addMetric(METRICS.targetsDrifted, MetricUnit.Count, summary.drifted);
+  metrics.addMetric(METRICS.targetsRepaired, MetricUnit.Count, summary.repaired);
+  metrics.addMetric(METRICS.targetsHeldBack, MetricUnit.Count, summary.heldBack);
+  metrics.addMetric(METRICS.targetsFailed, MetricUnit.Count, summary.failed + tenantsFailed.length);
+  metrics.addMetric(METRICS.integrationsMissing, MetricUnit.Count, summary.missingIntegrations.length);
+  // A scan that reached every tenant counts as successful; the stack alarms when none is seen.
+  if (tenantsFailed.length === 0) metrics.addMetric(METRICS.scansSucceeded, MetricUnit.Count, 1);
+
+  const level = summary.failed + tenantsFailed.length + summary.missingIntegrations.length > 0 ? 'warn' : 'info';
+  logger[level]('drift scan finished', { summary });
+  return summary;
+}
+
+export const handler = middy<ScheduledEvent | undefined, ScanSummary, Error, CredentialsContext>({ timeoutEarlyInMillis: 5_000 })
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }))
+  .use(tenantCredentials({ tenants: readSettings().tenants }))
+  .handler(handleScheduledScan);

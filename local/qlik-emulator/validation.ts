@@ -39,8 +39,9 @@ export function originProblem(value: unknown): string | undefined {
   const [, host = '', port] = hostPort;
   if (port !== undefined) {
     const portNumber = Number(port);
-    if (!/^\d{1,5}$/.test(port) || portNumber < 1 || portNumber > 65_535) {
-      return `port "${port}" is not a number from 1 to 65535`;
+    // No leading zeros: a browser never sends ":080", so such an entry could never match an Origin.
+    if (!/^[1-9]\d{0,4}$/.test(port) || portNumber > 65_535) {
+      return `port "${port}" is not a number from 1 to 65535 (without leading zeros)`;
     }
   }
   return hostProblem(host);

@@ -49,6 +49,7 @@ const REJECTED: [string, unknown][] = [
   ['null', null],
   ['port 0', 'https://a.example.com:0'],
   ['port 70000', 'https://a.example.com:70000'],
+  ['port with a leading zero', 'https://a.example.com:080'],
   ['non-ASCII host', 'https://bücher.example'],
   ['scheme without host', 'https://'],
   ['space in host', 'https://a example.com'],

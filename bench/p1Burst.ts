@@ -8,8 +8,9 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { parsePolicy } from '../functions/core/policy.js';
 import { DEPLOYMENT_EVENT_SOURCE, DETAIL_TYPE_DEPLOYED } from '../functions/events.js';
 import type { DynamoDbRegistry } from '../functions/registry/dynamoDbRegistry.js';
+import { EmulatorControlClient } from '../local/qlik-emulator/controlClient.js';
 import { DEMO_POLICY, DEMO_TENANT, type LocalCloud } from '../local/cloud.js';
-import { emulatorControls, progress, waitUntil } from './support.js';
+import { progress, waitUntil } from './support.js';
 
 export interface P1Result {
   events: number;
@@ -21,15 +22,13 @@ const EVENTS = 500;
 const TIMEOUT_MS = 90_000;
 
 export async function runP1(cloud: LocalCloud, registry: DynamoDbRegistry): Promise<P1Result> {
-  const qlik = emulatorControls(cloud.ready.endpoints.qlik);
-  await qlik.config({ rateLimits: false });
+  const qlik = new EmulatorControlClient(cloud.ready.endpoints.qlik);
+  await qlik.configure({ rateLimits: false });
   try {
-    const [target, naiveTarget] = (await qlik.seed({ integrations: [{ name: 'p1-synchronizer' }, { name: 'p1-naive' }] })).data;
+    const [target, naiveTarget] = await qlik.seed({ integrations: [{ name: 'p1-synchronizer' }, { name: 'p1-naive' }] });
     await registry.putTarget({ tenant: DEMO_TENANT, webIntegrationId: target!.id }, parsePolicy(DEMO_POLICY));
     const origin = (index: number) => `https://p1-app-${index}.example.com`;
-    const originsOf = async (id: string) => (await qlik.integrations()).data.find((integration) => integration.id === id)?.validOrigins ?? [];
-    const patchesOf = async (id: string) => (await qlik.writeLog()).entries.filter((entry) => entry.method === 'PATCH' && entry.id === id).length;
-
+        
     progress(`P1: ${EVENTS} concurrent deployment events to one target`);
     const events = new EventBridgeClient({ endpoint: cloud.ready.endpoints.eventbridge, region: 'us-east-1', credentials: { accessKeyId: 'b', secretAccessKey: 'b' } });
     const deadLettersBefore = cloud.deadLetters().length;
@@ -47,10 +46,10 @@ export async function runP1(cloud: LocalCloud, registry: DynamoDbRegistry): Prom
         ),
       ),
     );
-    await waitUntil(async () => (await originsOf(target!.id)).length >= EVENTS, TIMEOUT_MS, 20);
+    await waitUntil(async () => (await qlik.originsOf(target!.id)).length >= EVENTS, TIMEOUT_MS, 20);
     const convergeMs = Date.now() - started;
     await cloud.drain();
-    const present = await originsOf(target!.id);
+    const present = await qlik.originsOf(target!.id);
     events.destroy();
 
     progress(`P1: naive read-modify-write of ${EVENTS} origins, all at once`);
@@ -68,24 +67,24 @@ export async function runP1(cloud: LocalCloud, registry: DynamoDbRegistry): Prom
         return response.status;
       }),
     );
-    const naivePresent = await originsOf(naiveTarget!.id);
+    const naivePresent = await qlik.originsOf(naiveTarget!.id);
     return {
       events: EVENTS,
       synchronizer: {
-        patches: await patchesOf(target!.id),
+        patches: await qlik.patchCount(target!.id),
         convergeMs,
         lost: EVENTS - new Set(present).size,
         duplicates: present.length - new Set(present).size,
         deadLettered: cloud.deadLetters().length - deadLettersBefore,
       },
       naive: {
-        patches: await patchesOf(naiveTarget!.id),
+        patches: await qlik.patchCount(naiveTarget!.id),
         failedPatches: answers.filter((status) => status !== 204).length,
         lost: EVENTS - new Set(naivePresent).size,
         durationMs: Date.now() - naiveStarted,
       },
     };
   } finally {
-    await qlik.config({ rateLimits: true });
+    await qlik.configure({ rateLimits: true });
   }
 }

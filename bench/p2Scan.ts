@@ -7,8 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { parsePolicy } from '../functions/core/policy.js';
 import { scanTenant } from '../functions/engine/scan.js';
 import { createQlikClient } from '../functions/qlik/client.js';
+import { EmulatorControlClient } from '../local/qlik-emulator/controlClient.js';
 import { startQlikEmulator } from '../local/qlik-emulator/server.js';
-import { emulatorControls, freshRegistry, mapLimit, progress } from './support.js';
+import { freshRegistry, mapLimit, progress } from './support.js';
 
 export interface P2Result {
   integrations: number;
@@ -26,9 +27,9 @@ export async function runP2(): Promise<P2Result> {
   // Setting up 2,000 targets costs reads of its own; limits go on for the measured scan only.
   const emulator = await startQlikEmulator({ apiKey, rateLimits: false });
   try {
-    const qlik = emulatorControls(emulator.url);
+    const qlik = new EmulatorControlClient(emulator.url);
     progress(`P2: seeding ${INTEGRATIONS} integrations and targets`);
-    const seeded = (await qlik.seed({ count: INTEGRATIONS, namePrefix: 'p2' })).data;
+    const seeded = await qlik.seed({ count: INTEGRATIONS, namePrefix: 'p2' });
     const registry = await freshRegistry(`bench-p2-${Date.now()}`);
     const tenant = { tenant: 'p2', url: emulator.url, secretId: 'unused' };
     await registry.putTenant(tenant);
@@ -45,7 +46,7 @@ export async function runP2(): Promise<P2Result> {
     const catchUpScanMs = Date.now() - started;
 
     progress('P2: measured scan');
-    await qlik.config({ rateLimits: true });
+    await qlik.configure({ rateLimits: true });
     const before = await qlik.stats();
     started = Date.now();
     const scan = await scanTenant(tenant, { registry, qlik: client }, { scanId: randomUUID() });

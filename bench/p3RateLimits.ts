@@ -9,8 +9,9 @@ import { randomUUID } from 'node:crypto';
 import { parsePolicy } from '../functions/core/policy.js';
 import { scanTenant } from '../functions/engine/scan.js';
 import { createQlikClient } from '../functions/qlik/client.js';
+import { EmulatorControlClient } from '../local/qlik-emulator/controlClient.js';
 import { startQlikEmulator } from '../local/qlik-emulator/server.js';
-import { emulatorControls, freshRegistry, mapLimit, progress } from './support.js';
+import { freshRegistry, mapLimit, progress } from './support.js';
 
 export interface P3Result {
   targets: number;
@@ -33,9 +34,9 @@ export async function runP3(TIME_SCALE = 60, concurrency = 12): Promise<P3Result
   const apiKey = `bench-${randomUUID()}`;
   const emulator = await startQlikEmulator({ apiKey, rateLimits: true, timeScale: TIME_SCALE });
   try {
-    const qlik = emulatorControls(emulator.url);
+    const qlik = new EmulatorControlClient(emulator.url);
     progress(`P3: seeding ${TARGETS} integrations, targets and registrations`);
-    const seeded = (await qlik.seed({ count: TARGETS, namePrefix: 'p3' })).data;
+    const seeded = await qlik.seed({ count: TARGETS, namePrefix: 'p3' });
     // The tenant-wide budget and the client's limiter scaled like the emulator's clock.
     const registry = await freshRegistry(`bench-p3-${Date.now()}`, { writeBudget: { perMinute: 95 * TIME_SCALE, burst: 5 } });
     const tenant = { tenant: 'p3', url: emulator.url, secretId: 'unused' };
@@ -61,8 +62,8 @@ export async function runP3(TIME_SCALE = 60, concurrency = 12): Promise<P3Result
     await scanTenant(tenant, { registry, qlik: client }, { scanId: randomUUID(), concurrency });
     const elapsedMs = Date.now() - started;
     const after = await qlik.stats();
-    const writes = (await qlik.writeLog()).entries.filter((entry) => entry.method === 'PATCH').length;
-    const live = (await qlik.integrations()).data.filter((integration) => integration.validOrigins.length === 1).length;
+    const writes = await qlik.patchCount();
+    const live = (await qlik.integrations()).filter((integration) => integration.validOrigins.length === 1).length;
     const emulatedMinutes = (elapsedMs / 60_000) * TIME_SCALE;
     const patchAttempts = after.requests.PATCH - before.requests.PATCH;
     const rateLimited429 = after.rateLimited.tier2 - before.rateLimited.tier2;

@@ -9,8 +9,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parsePolicy } from '../functions/core/policy.js';
 import { DEPLOYMENT_EVENT_SOURCE, DETAIL_TYPE_DEPLOYED } from '../functions/events.js';
 import type { DynamoDbRegistry } from '../functions/registry/dynamoDbRegistry.js';
+import { EmulatorControlClient } from '../local/qlik-emulator/controlClient.js';
 import { DEMO_POLICY, DEMO_TENANT, type LocalCloud } from '../local/cloud.js';
-import { emulatorControls, percentile, progress } from './support.js';
+import { percentile, progress } from './support.js';
 
 export interface P4Result {
   eventsPerSecond: number;
@@ -28,8 +29,8 @@ const SECONDS = 20;
 const SETTLE_MS = 30_000;
 
 export async function runP4(cloud: LocalCloud, registry: DynamoDbRegistry): Promise<P4Result> {
-  const qlik = emulatorControls(cloud.ready.endpoints.qlik);
-  const [integration] = (await qlik.seed({ integrations: [{ name: 'p4-latency' }] })).data;
+  const qlik = new EmulatorControlClient(cloud.ready.endpoints.qlik);
+  const [integration] = await qlik.seed({ integrations: [{ name: 'p4-latency' }] });
   await registry.putTarget({ tenant: DEMO_TENANT, webIntegrationId: integration!.id }, parsePolicy(DEMO_POLICY));
   const events = new EventBridgeClient({ endpoint: cloud.ready.endpoints.eventbridge, region: 'us-east-1', credentials: { accessKeyId: 'b', secretAccessKey: 'b' } });
   const sentAt = new Map<string, number>();
@@ -40,7 +41,7 @@ export async function runP4(cloud: LocalCloud, registry: DynamoDbRegistry): Prom
   const pollDeadline = () => settleUntil;
   const poller = (async () => {
     while (sending || (liveAt.size < sentAt.size && Date.now() < pollDeadline())) {
-      const origins = (await qlik.integrations()).data.find((candidate) => candidate.id === integration!.id)?.validOrigins ?? [];
+      const origins = await qlik.originsOf(integration!.id);
       const now = Date.now();
       for (const origin of origins) if (!liveAt.has(origin)) liveAt.set(origin, now);
       await sleep(10);
@@ -74,7 +75,7 @@ export async function runP4(cloud: LocalCloud, registry: DynamoDbRegistry): Prom
   events.destroy();
 
   const latencies = [...sentAt].filter(([origin]) => liveAt.has(origin)).map(([origin, sent]) => liveAt.get(origin)! - sent);
-  const patches = (await qlik.writeLog()).entries.filter((entry) => entry.method === 'PATCH' && entry.id === integration!.id).length;
+  const patches = await qlik.patchCount(integration!.id);
   return {
     eventsPerSecond: RATE,
     seconds: SECONDS,

@@ -46,21 +46,3 @@ export async function freshRegistry(tableName: string, options: Omit<DynamoDbReg
   return new DynamoDbRegistry({ ...options, client: DynamoDBDocumentClient.from(client), tableName });
 }
 
-/** The Qlik emulator's test controls. */
-export function emulatorControls(url: string) {
-  const json = async <T>(path: string, init?: RequestInit): Promise<T> => {
-    const response = await fetch(`${url}/__emulator${path}`, init);
-    if (!response.ok) throw new Error(`emulator ${path}: ${response.status} ${await response.text()}`);
-    return (response.status === 204 ? undefined : await response.json()) as T;
-  };
-  return {
-    seed: (body: unknown) => json<{ data: { id: string; name: string }[] }>('/seed', { method: 'POST', body: JSON.stringify(body) }),
-    integrations: () => json<{ data: { id: string; validOrigins: string[] }[] }>('/integrations'),
-    writeLog: () => json<{ entries: { method: string; id: string }[] }>('/write-log'),
-    stats: () =>
-      json<{ requests: Record<'GET' | 'POST' | 'PATCH' | 'DELETE', number>; rateLimited: { tier1: number; tier2: number } }>('/stats'),
-    config: (body: { rateLimits?: boolean; timeScale?: number }) => json('/config', { method: 'PUT', body: JSON.stringify(body) }),
-  };
-}
-
-export type EmulatorControls = ReturnType<typeof emulatorControls>;

@@ -24,6 +24,7 @@ import { createEventRouter } from './aws/eventRouter.js';
 import { startSecretsManagerServer } from './aws/secretsManagerServer.js';
 import { startDynamoDbLocal } from './dynamodb/dynamodbLocal.js';
 import { createLocalInvoker, prepareConcurrentRuntime, type LambdaHandler } from './lambdaInvoker.js';
+import { EmulatorControlClient } from './qlik-emulator/controlClient.js';
 import { startQlikEmulator } from './qlik-emulator/server.js';
 
 export const LOCAL_REGION = 'us-east-1';
@@ -112,11 +113,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const tenant: Tenant = { tenant: DEMO_TENANT, url: qlik.url, secretId: DEMO_SECRET };
     process.env[ENVIRONMENT.tenants] = JSON.stringify([tenant]);
     await registry.putTenant(tenant);
-    const seeded = await fetch(`${qlik.url}/__emulator/seed`, {
-      method: 'POST',
-      body: JSON.stringify({ integrations: [{ name: 'demo-portal', validOrigins: [DEMO_HAND_ADDED_ORIGIN] }] }),
-    });
-    const webIntegrationId = ((await seeded.json()) as { data: { id: string }[] }).data[0]!.id;
+    const [portal] = await new EmulatorControlClient(qlik.url).seed({ integrations: [{ name: 'demo-portal', validOrigins: [DEMO_HAND_ADDED_ORIGIN] }] });
+    const webIntegrationId = portal!.id;
     const policy = parsePolicy(DEMO_POLICY);
     await registry.putTarget({ tenant: DEMO_TENANT, webIntegrationId }, policy);
 

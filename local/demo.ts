@@ -10,6 +10,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEPLOYMENT_EVENT_SOURCE, DETAIL_TYPE_DEPLOYED, DETAIL_TYPE_REMOVED } from '../functions/events.js';
 import { DynamoDbRegistry } from '../functions/registry/dynamoDbRegistry.js';
 import { DEMO_HAND_ADDED_ORIGIN, type LocalCloud } from './cloud.js';
+import { EmulatorControlClient } from './qlik-emulator/controlClient.js';
 
 interface StepResult {
   step: string;
@@ -27,20 +28,11 @@ export async function runDemo(cloud: LocalCloud, out: (line: string) => void = (
     client: DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: endpoints.dynamodb })),
     tableName: cloud.tableName,
   });
+  const emulator = new EmulatorControlClient(endpoints.qlik);
   const qlik = {
-    origins: async (): Promise<string[]> => {
-      const response = await fetch(`${endpoints.qlik}/__emulator/integrations`);
-      const { data } = (await response.json()) as { data: { id: string; validOrigins: string[] }[] };
-      return data.find((integration) => integration.id === webIntegrationId)?.validOrigins ?? [];
-    },
-    patches: async (): Promise<number> => {
-      const response = await fetch(`${endpoints.qlik}/__emulator/write-log`);
-      const { entries } = (await response.json()) as { entries: { method: string }[] };
-      return entries.filter((entry) => entry.method === 'PATCH').length;
-    },
-    editByHand: async (validOrigins: string[]) => {
-      await fetch(`${endpoints.qlik}/__emulator/integrations/${webIntegrationId}`, { method: 'PUT', body: JSON.stringify({ validOrigins }) });
-    },
+    origins: () => emulator.originsOf(webIntegrationId),
+    patches: () => emulator.patchCount(webIntegrationId),
+    editByHand: (validOrigins: string[]) => emulator.edit(webIntegrationId, { validOrigins }),
   };
   const put = async (entries: PutEventsRequestEntry[]) => {
     const answer = await events.send(new PutEventsCommand({ Entries: entries }));

@@ -386,7 +386,7 @@ describe('Per-process rate limiter', () => {
 
   it('keeps 150 writes under a time-scaled Tier 2 window (no 429)', async () => {
     // At time scale 60 the emulator's minute lasts 1 s: 100 writes per real second.
-    await controls.setConfig({ timeScale: 60 });
+    await controls.configure({ timeScale: 60 });
     const [seeded] = await controls.seed({ integrations: [{ name: 'scaled' }] });
     const qlik = client({ rateLimits: { tier2: { limit: 90, intervalMs: 1_000 } } });
 
@@ -400,7 +400,7 @@ describe('Per-process rate limiter', () => {
   });
 
   it('without the client limiter, the emulator 429s and the client waits Retry-After and succeeds', async () => {
-    await controls.setConfig({ timeScale: 60 });
+    await controls.configure({ timeScale: 60 });
     const [seeded] = await controls.seed({ integrations: [{ name: 'burst' }] });
     const qlik = client();
 

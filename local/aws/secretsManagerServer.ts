@@ -21,9 +21,8 @@
  * ```
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { z } from 'zod';
+import { JsonStateFile } from '../jsonStateFile.js';
 import {
   AwsServiceError,
   parseAwsInput,
@@ -136,20 +135,24 @@ const SUFFIX_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
  */
 class SecretStore {
   readonly #secrets = new Map<string, StoredSecret>();
-  readonly #statePath: string | undefined;
+  readonly #stateFile: JsonStateFile<StateFile> | undefined;
   readonly region: string;
   readonly accountId: string;
-  #saving: Promise<void> | undefined;
-  #dirty = false;
 
   private constructor(region: string, accountId: string, statePath: string | undefined) {
     this.region = region;
     this.accountId = accountId;
-    this.#statePath = statePath;
+    // The file holds secret values in plain text: readable by its owner only.
+    this.#stateFile =
+      statePath === undefined
+        ? undefined
+        : new JsonStateFile(statePath, () => ({ version: 1, region: this.region, accountId: this.accountId, secrets: [...this.#secrets.values()] }), 0o600);
   }
 
   public static async open(options: { region: string; accountId: string; statePath?: string }): Promise<SecretStore> {
-    const saved = options.statePath ? await readState(options.statePath) : undefined;
+    const saved = options.statePath
+      ? await JsonStateFile.read(options.statePath, isStateFile, 'a Secrets Manager state file ({"version":1,"region","accountId","secrets":[]})')
+      : undefined;
     if (saved && (saved.region !== options.region || saved.accountId !== options.accountId)) {
       // The ARNs in the file name its region and account: serving them under others would break lookups by ARN.
       throw new Error(
@@ -196,14 +199,12 @@ class SecretStore {
 
   /** Call after mutating a secret in place. */
   public changed(): void {
-    if (!this.#statePath) return;
-    this.#dirty = true;
-    this.#saving ??= this.#saveWhileDirty(this.#statePath);
+    this.#stateFile?.changed();
   }
 
   /** Resolves once every change made so far is on disk. */
   public async flush(): Promise<void> {
-    while (this.#saving) await this.#saving;
+    await this.#stateFile?.flush();
   }
 
   #purgeExpired(): void {
@@ -212,37 +213,11 @@ class SecretStore {
       if (secret.deletionDate !== undefined && secret.deletionDate <= now) this.remove(secret);
     }
   }
-
-  async #saveWhileDirty(path: string): Promise<void> {
-    try {
-      while (this.#dirty) {
-        this.#dirty = false;
-        const state: StateFile = { version: 1, region: this.region, accountId: this.accountId, secrets: [...this.#secrets.values()] };
-        await mkdir(dirname(path), { recursive: true });
-        const temporary = `${path}.${process.pid}.tmp`;
-        await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-        await chmod(temporary, 0o600);
-        await rename(temporary, path);
-      }
-    } finally {
-      this.#saving = undefined;
-    }
-  }
 }
 
-async function readState(path: string): Promise<StateFile | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  const state = JSON.parse(text) as Partial<StateFile>;
-  if (state.version !== 1 || typeof state.region !== 'string' || typeof state.accountId !== 'string' || !Array.isArray(state.secrets)) {
-    throw new Error(`${path} is not a Secrets Manager state file (expected {"version":1,"region","accountId","secrets":[]})`);
-  }
-  return state as StateFile;
+function isStateFile(value: unknown): value is StateFile {
+  const state = value as Partial<StateFile> | null;
+  return state?.version === 1 && typeof state.region === 'string' && typeof state.accountId === 'string' && Array.isArray(state.secrets);
 }
 
 function nowSeconds(): number {

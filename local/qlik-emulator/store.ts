@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { JsonStateFile } from '../jsonStateFile.js';
 
 /** A web integration exactly as Qlik returns it. */
 export interface WebIntegration {
@@ -29,26 +28,22 @@ interface StateFile {
 }
 
 /**
- * The emulator's integrations, in memory, optionally mirrored to a JSON file.
- *
- * Saves are coalesced (a burst of writes costs one or two file writes) and atomic: the file is
- * written beside the target and renamed over it, so a crash never leaves half a file.
+ * The emulator's integrations, in memory, optionally mirrored to a JSON file (`JsonStateFile`:
+ * coalesced, atomic saves).
  */
 export class IntegrationStore {
   readonly #integrations = new Map<string, WebIntegration>();
-  readonly #statePath: string | undefined;
+  readonly #stateFile: JsonStateFile<StateFile> | undefined;
   #tenantId: string;
-  #saving: Promise<void> | undefined;
-  #dirty = false;
 
   private constructor(tenantId: string, statePath: string | undefined) {
     this.#tenantId = tenantId;
-    this.#statePath = statePath;
+    this.#stateFile = statePath === undefined ? undefined : new JsonStateFile(statePath, () => ({ version: 1, tenantId: this.#tenantId, integrations: this.all() }));
   }
 
   /** Opens a store, loading `statePath` when it exists. */
   public static async open(options: { tenantId?: string; statePath?: string }): Promise<IntegrationStore> {
-    const saved = options.statePath ? await readState(options.statePath) : undefined;
+    const saved = options.statePath ? await JsonStateFile.read(options.statePath, isStateFile, 'an emulator state file ({"version":1,"tenantId","integrations":[]})') : undefined;
     if (saved && options.tenantId !== undefined && saved.tenantId !== options.tenantId) {
       // One file is one tenant: loading it under another id would mix tenants in one list.
       throw new Error(
@@ -121,28 +116,11 @@ export class IntegrationStore {
 
   /** Resolves once every change made so far is on disk. */
   public async flush(): Promise<void> {
-    while (this.#saving) await this.#saving;
+    await this.#stateFile?.flush();
   }
 
   #changed(): void {
-    if (!this.#statePath) return;
-    this.#dirty = true;
-    this.#saving ??= this.#saveWhileDirty(this.#statePath);
-  }
-
-  async #saveWhileDirty(path: string): Promise<void> {
-    try {
-      while (this.#dirty) {
-        this.#dirty = false;
-        const state: StateFile = { version: 1, tenantId: this.#tenantId, integrations: this.all() };
-        await mkdir(dirname(path), { recursive: true });
-        const temporary = `${path}.${process.pid}.tmp`;
-        await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`);
-        await rename(temporary, path);
-      }
-    } finally {
-      this.#saving = undefined;
-    }
+    this.#stateFile?.changed();
   }
 }
 
@@ -150,17 +128,7 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-async function readState(path: string): Promise<StateFile | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  const state = JSON.parse(text) as Partial<StateFile>;
-  if (state.version !== 1 || typeof state.tenantId !== 'string' || !Array.isArray(state.integrations)) {
-    throw new Error(`${path} is not an emulator state file (expected {"version":1,"tenantId","integrations":[]})`);
-  }
-  return state as StateFile;
+function isStateFile(value: unknown): value is StateFile {
+  const state = value as Partial<StateFile> | null;
+  return state?.version === 1 && typeof state.tenantId === 'string' && Array.isArray(state.integrations);
 }

@@ -1,5 +1,5 @@
 import { desiredState } from '../core/desired.js';
-import type { TargetRef, TargetState, Tenant } from '../core/model.js';
+import { describeTarget, type TargetRef, type TargetState, type Tenant } from '../core/model.js';
 import { plan } from '../core/plan.js';
 import type { WebIntegration, WebIntegrationsApi } from '../qlik/types.js';
 import type { Registry } from '../registry/registry.js';
@@ -34,6 +34,8 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** Targets reconciled at once (default 4; writes are paced by the write budget anyway). */
   concurrency?: number;
+  /** Called after each target is compared (and reconciled if needed), for progress displays. */
+  onTargetScanned?: (scanned: number, total: number) => void;
 }
 
 /**
@@ -50,9 +52,12 @@ export async function scanTenant(tenant: Tenant, deps: ScanDependencies, options
       integrations.set(integration.id, integration);
     }
   }
-  const findings = await mapWithConcurrency(targets, options.concurrency ?? 4, (target) =>
-    scanTarget(target, integrations.get(target.ref.webIntegrationId), deps, options, now),
-  );
+  let scanned = 0;
+  const findings = await mapWithConcurrency(targets, options.concurrency ?? 4, async (target) => {
+    const finding = await scanTarget(target, integrations.get(target.ref.webIntegrationId), deps, options, now);
+    options.onTargetScanned?.(++scanned, targets.length);
+    return finding;
+  });
   return { tenant: tenant.tenant, integrations: integrations.size, findings };
 }
 
@@ -91,6 +96,56 @@ async function scanTarget(
   } catch (error) {
     return { ref, reasons: [], outcome: 'failed', error: error instanceof Error ? error.message : String(error) };
   }
+}
+
+/** What one scan found over all tenants: the summary the function logs and the CLI prints. */
+export interface ScanSummary {
+  scanId: string;
+  tenants: number;
+  tenantsFailed: { tenant: string; error: string }[];
+  targetsScanned: number;
+  /** Targets with any reason to reconcile. */
+  drifted: number;
+  repaired: number;
+  heldBack: number;
+  busy: number;
+  failed: number;
+  missingIntegrations: string[];
+  /** Every target not found in sync (`error` is null when there is none: stable keys for scripts). */
+  findings: { target: string; reasons: ScanReason[]; outcome: TargetFinding['outcome']; error: string | null }[];
+  durationMs: number;
+}
+
+export function summariseScan(
+  scanId: string,
+  tenantCount: number,
+  scans: readonly TenantScan[],
+  tenantsFailed: ScanSummary['tenantsFailed'],
+  startedAt: number,
+): ScanSummary {
+  const findings = scans.flatMap((scan) => scan.findings);
+  const count = (outcome: TargetFinding['outcome']) => findings.filter((finding) => finding.outcome === outcome).length;
+  return {
+    scanId,
+    tenants: tenantCount,
+    tenantsFailed,
+    targetsScanned: findings.length,
+    drifted: findings.filter((finding) => finding.reasons.length > 0).length,
+    repaired: count('repaired'),
+    heldBack: count('held-back'),
+    busy: count('busy'),
+    failed: count('failed'),
+    missingIntegrations: findings.filter((finding) => finding.outcome === 'missing').map((finding) => describeTarget(finding.ref)),
+    findings: findings
+      .filter((finding) => finding.outcome !== 'in-sync')
+      .map(({ ref, reasons, outcome, error }) => ({ target: describeTarget(ref), reasons, outcome, error: error ?? null })),
+    durationMs: Date.now() - startedAt,
+  };
+}
+
+/** Whether a scan found something an operator must look at. */
+export function scanNeedsAttention(summary: ScanSummary): boolean {
+  return summary.failed + summary.tenantsFailed.length + summary.missingIntegrations.length > 0;
 }
 
 async function mapWithConcurrency<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {

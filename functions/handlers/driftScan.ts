@@ -9,28 +9,14 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
-import { describeTarget } from '../core/model.js';
-import { scanTenant, type TargetFinding, type TenantScan } from '../engine/scan.js';
+import { scanNeedsAttention, scanTenant, summariseScan, type ScanSummary, type TenantScan } from '../engine/scan.js';
 import { functionDependencies } from '../runtime/dependencies.js';
 import { logger, metrics } from '../runtime/observability.js';
 import { METRICS, readSettings } from '../runtime/settings.js';
 import { qlikFor } from './qlikForTenant.js';
 import { tenantCredentials, type CredentialsContext } from './tenantCredentials.js';
 
-export interface ScanSummary {
-  scanId: string;
-  tenants: number;
-  tenantsFailed: { tenant: string; error: string }[];
-  targetsScanned: number;
-  drifted: number;
-  repaired: number;
-  heldBack: number;
-  busy: number;
-  failed: number;
-  missingIntegrations: string[];
-  findings: (Omit<TargetFinding, 'ref'> & { target: string })[];
-  durationMs: number;
-}
+export type { ScanSummary };
 
 async function handleScheduledScan(event: ScheduledEvent | undefined, context: CredentialsContext, { signal }: { signal: AbortSignal }): Promise<ScanSummary> {
   const started = Date.now();
@@ -51,22 +37,7 @@ async function handleScheduledScan(event: ScheduledEvent | undefined, context: C
     }
   }
 
-  const findings = scans.flatMap((scan) => scan.findings);
-  const count = (outcome: TargetFinding['outcome']) => findings.filter((finding) => finding.outcome === outcome).length;
-  const summary: ScanSummary = {
-    scanId,
-    tenants: all.length,
-    tenantsFailed,
-    targetsScanned: findings.length,
-    drifted: findings.filter((finding) => finding.reasons.length > 0).length,
-    repaired: count('repaired'),
-    heldBack: count('held-back'),
-    busy: count('busy'),
-    failed: count('failed'),
-    missingIntegrations: findings.filter((finding) => finding.outcome === 'missing').map((finding) => describeTarget(finding.ref)),
-    findings: findings.filter((finding) => finding.outcome !== 'in-sync').map(({ ref, ...rest }) => ({ target: describeTarget(ref), ...rest })),
-    durationMs: Date.now() - started,
-  };
+  const summary = summariseScan(scanId, all.length, scans, tenantsFailed, started);
 
   metrics.addMetric(METRICS.targetsScanned, MetricUnit.Count, summary.targetsScanned);
   metrics.addMetric(METRICS.targetsDrifted, MetricUnit.Count, summary.drifted);
@@ -77,7 +48,7 @@ async function handleScheduledScan(event: ScheduledEvent | undefined, context: C
   // A scan that reached every tenant counts as successful; the stack alarms when none is seen.
   if (tenantsFailed.length === 0) metrics.addMetric(METRICS.scansSucceeded, MetricUnit.Count, 1);
 
-  const level = summary.failed + tenantsFailed.length + summary.missingIntegrations.length > 0 ? 'warn' : 'info';
+  const level = scanNeedsAttention(summary) ? 'warn' : 'info';
   logger[level]('drift scan finished', { summary });
   return summary;
 }

@@ -75,6 +75,13 @@ async function main(): Promise<number> {
   const stop = () => (stopping ??= cloud.stop());
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
   process.once('SIGTERM', () => void stop().then(() => process.exit(143)));
+  process.once('SIGHUP', () => void stop().then(() => process.exit(129)));
+  // If whoever started us dies without a signal reaching us (npm killed hard), we are reparented:
+  // stop then too, so no DynamoDB Local or server outlives the session.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stop().then(() => process.exit(1));
+  }, 1000).unref();
 
   process.stdout.write(`${JSON.stringify(cloud.ready)}\n`);
   process.stderr.write(`origin-sync: ready in ${((Date.now() - started) / 1000).toFixed(1)} s; state in ${STATE_DIR}/local.json; Ctrl-C stops\n`);

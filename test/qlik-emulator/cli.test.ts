@@ -8,7 +8,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { client, http, WI } from '../helpers/http.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const MAIN = join('local', 'qlik-emulator', 'main.ts');
 
 interface Run {
@@ -20,8 +19,8 @@ interface Run {
 
 const children: Run[] = [];
 afterAll(() => {
-  // tsx runs the emulator in a child process of its own: kill the whole group (spawned detached),
-  // so a test that failed before its SIGTERM leaves no server behind.
+  // Kill the whole group (spawned detached), so a test that failed before its SIGTERM leaves no
+  // server behind.
   for (const r of children.splice(0)) {
     if (r.child.pid === undefined) continue;
     try {
@@ -33,7 +32,8 @@ afterAll(() => {
 });
 
 function run(args: string[]): Run {
-  const child = spawn(process.execPath, [TSX, MAIN, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  // As `npm run qlik-emulator` runs it: one node process with tsx's loader.
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));

@@ -23,7 +23,7 @@ import { startEventBridgeServer } from './aws/eventBridgeServer.js';
 import { createEventRouter } from './aws/eventRouter.js';
 import { startSecretsManagerServer } from './aws/secretsManagerServer.js';
 import { startDynamoDbLocal } from './dynamodb/dynamodbLocal.js';
-import { createLocalInvoker, prepareConcurrentRuntime, type LambdaHandler } from './lambdaInvoker.js';
+import { createLocalInvoker, LOCAL_MAX_CONCURRENCY, prepareConcurrentRuntime, type LambdaHandler } from './lambdaInvoker.js';
 import { EmulatorControlClient } from './qlik-emulator/controlClient.js';
 import { startQlikEmulator } from './qlik-emulator/server.js';
 
@@ -127,6 +127,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
     const deadLetters: unknown[] = [];
     const router = createEventRouter({
+      // Lambda scales asynchronous invocations out: a few invocations waiting for Qlik's write
+      // budget must not keep the rest of a burst from being registered.
+      maxConcurrency: LOCAL_MAX_CONCURRENCY,
       rules: [{ name: 'deployments', pattern: deploymentEventPattern(), target: (event) => invokeDeploy(event as EventBridgeEvent<string, unknown>), retry: { maximumRetryAttempts: 2, baseDelayMs: 1000 } }],
       deadLetter: async (record) => {
         deadLetters.push(record);

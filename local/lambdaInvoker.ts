@@ -3,7 +3,7 @@ import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { Context } from 'aws-lambda';
 
 /** How many invocations of one function may run at once in this process. */
-export const LOCAL_MAX_CONCURRENCY = 16;
+export const LOCAL_MAX_CONCURRENCY = 100;
 
 /**
  * The local cloud runs concurrent invocations in one process, as Lambda Managed Instances do. Like

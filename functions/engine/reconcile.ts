@@ -85,7 +85,7 @@ export async function reconcile(ref: TargetRef, deps: ReconcileDependencies, opt
         ref,
         owner,
         {
-          appliedVersion: target.desiredVersion,
+          appliedVersion: outcome.appliedVersion,
           managedOrigins: outcome.plan.nextManaged,
           lastReconcileAt: now().toISOString(),
           ...(outcome.nextExpiryAt !== undefined && { nextExpiryAt: outcome.nextExpiryAt }),
@@ -124,8 +124,13 @@ interface PassOutcome {
   before: string[];
   after: string[];
   wrote: boolean;
+  /** The `desiredVersion` this pass made true (read before the registrations it planned from). */
+  appliedVersion: number;
   nextExpiryAt?: string;
 }
+
+/** A token wait longer than this means others were writing: look again before we write. */
+const STALE_AFTER_WAIT_MS = 20;
 
 async function reconcilePass(
   target: TargetState,
@@ -135,19 +140,25 @@ async function reconcilePass(
   now: () => Date,
 ): Promise<PassOutcome> {
   const { ref } = target;
-  // Registrations are read after desiredVersion (which came with the lease): anything written
-  // later has a higher version and fails our release, so it is never skipped.
-  const desired = desiredState(await deps.registry.listRegistrations(ref), now());
-  const integration = await deps.qlik.get(ref.webIntegrationId, signalOption(options));
-  const before = integration.validOrigins;
-  const thePlan = plan(desired.origins, before, target.managedOrigins, target.policy, allowRemovalsOption(options));
-  const base = { plan: thePlan, before, ...(desired.nextExpiryAt !== undefined && { nextExpiryAt: desired.nextExpiryAt }) };
-
-  if (!thePlan.hasChanges) {
-    if (thePlan.guardTripped) await audit(deps, target, options, 'held-back', thePlan, before, before, now);
-    return { ...base, after: before, wrote: false };
+  let current = await planPass(target, deps, options, now);
+  if (!current.plan.hasChanges) {
+    if (current.plan.guardTripped) await audit(deps, target, options, 'held-back', current.plan, current.before, current.before, now);
+    return { ...current, after: current.before, wrote: false };
   }
+
+  const waitStarted = Date.now();
   await deps.registry.takeWriteToken(ref.tenant, options.signal);
+  if (Date.now() - waitStarted > STALE_AFTER_WAIT_MS) {
+    // Under load the write budget makes us wait; what was registered meanwhile joins this write
+    // instead of costing another pass and another PATCH. The target is read again first, so the
+    // version we will record is still one read before the registrations.
+    const fresh = await deps.registry.getTarget(ref);
+    if (!fresh) throw new TargetNotFoundError(ref);
+    target = fresh;
+    current = await planPass(target, deps, options, now);
+    if (!current.plan.hasChanges) return { ...current, after: current.before, wrote: false };
+  }
+  const { plan: thePlan, before } = current;
   // Ownership first: if this run dies after the PATCH, the next still knows the added origins are
   // ours. Origins owned but never written fall out of the managed set on the next pass.
   await deps.registry.recordIntent(ref, owner, [...new Set([...target.managedOrigins, ...thePlan.add])].sort());
@@ -155,7 +166,27 @@ async function reconcilePass(
   const after = (await deps.qlik.get(ref.webIntegrationId, signalOption(options))).validOrigins;
   verify(ref, thePlan.nextValidOrigins, after);
   await audit(deps, target, options, 'origins-changed', thePlan, before, after, now);
-  return { ...base, after, wrote: true };
+  return { ...current, after, wrote: true };
+}
+
+/** Reads what a pass decides on (registrations, then the integration) and plans. */
+async function planPass(
+  target: TargetState,
+  deps: ReconcileDependencies,
+  options: ReconcileOptions,
+  now: () => Date,
+): Promise<Omit<PassOutcome, 'after' | 'wrote'>> {
+  const { ref } = target;
+  // Registrations are read after desiredVersion (which came with the lease or the re-read):
+  // anything written later has a higher version and fails our release, so it is never skipped.
+  const desired = desiredState(await deps.registry.listRegistrations(ref), now());
+  const before = (await deps.qlik.get(ref.webIntegrationId, signalOption(options))).validOrigins;
+  return {
+    plan: plan(desired.origins, before, target.managedOrigins, target.policy, allowRemovalsOption(options)),
+    before,
+    appliedVersion: target.desiredVersion,
+    ...(desired.nextExpiryAt !== undefined && { nextExpiryAt: desired.nextExpiryAt }),
+  };
 }
 
 async function dryRun(ref: TargetRef, deps: ReconcileDependencies, options: ReconcileOptions, now: () => Date): Promise<ReconcileResult> {

@@ -226,6 +226,29 @@ describe('Function: reconcile()', () => {
     expect(worked.length).toBeLessThan(results.length);
   });
 
+  it('registrations that arrive while a pass waits for the write budget join its write', async () => {
+    // Prepare: a budget of one write a second, already spent, so the next write waits ~1 s
+    await table.destroy();
+    table = await createTestRegistry({ tablePrefix: 'reconcile', registry: { writeBudget: { perMinute: 60, burst: 1 } } });
+    await table.registry.putTenant({ tenant: TENANT, url: emulator.url, secretId: 'qlik/acme' });
+    await setUpTarget();
+    await table.registry.takeWriteToken(TENANT);
+    await register('first');
+
+    // Act: while the reconcile waits for its token, a second app registers
+    const running = reconcile(ref, deps(), cause());
+    await sleep(300);
+    await register('second');
+    const result = await running;
+
+    // Assess: one pass, one PATCH with both origins, and the version recorded covers both
+    expect(result).toMatchObject({ status: 'changed', passes: 1, writes: 1 });
+    expect([...(await validOrigins())].sort()).toEqual([originOf('first'), originOf('second')]);
+    expect(await patchCount()).toBe(1);
+    const state = await target();
+    expect(state.appliedVersion).toBe(state.desiredVersion);
+  });
+
   it('CONCURRENCY: registrations that keep arriving while the holder works are picked up by its next passes', async () => {
     // Prepare: 60 events spread over ~1.5 s, so most land while a pass is in flight
     await setUpTarget();

@@ -14,6 +14,9 @@ export type DeploymentRequest = {
   deploymentId?: string;
 } & ({ kind: 'deploy'; origins: readonly unknown[]; expiresAt?: string } | { kind: 'remove' });
 
+/** Rejection reasons given per event, at most. */
+const MAX_REASONS = 5;
+
 export interface RegisteredDeployment {
   outcome: RegistrationOutcome;
   /** The origins recorded (normalised), for a deploy. */
@@ -44,10 +47,10 @@ export async function registerDeployment(registry: Registry, request: Deployment
 
   const check = checkOrigins(request.origins, target.policy);
   if (check.rejected.length > 0) {
-    throw new RejectedInputError(
-      `${check.rejected.length} of ${request.origins.length} origin(s) of app "${request.appId}" rejected`,
-      check.rejected.map((rejection) => rejection.reason),
-    );
+    // The first few reasons say what is wrong; a hundred of them would only flood the log and audit.
+    const reasons = check.rejected.slice(0, MAX_REASONS).map((rejection) => rejection.reason);
+    if (check.rejected.length > MAX_REASONS) reasons.push(`and ${check.rejected.length - MAX_REASONS} more`);
+    throw new RejectedInputError(`${check.rejected.length} of ${request.origins.length} origin(s) of app "${request.appId}" rejected`, reasons);
   }
   if (check.accepted.length === 0) throw new RejectedInputError(`app "${request.appId}" names no origins`);
   if (request.expiresAt !== undefined && Date.parse(request.expiresAt) <= now.getTime()) {

@@ -8,8 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export class JavaMissingError extends Error {
   public constructor() {
     super(
-      'DynamoDB Local needs a Java runtime (17 or later) and none was found on PATH. ' +
-        'Install one, e.g. "sudo apt-get install openjdk-17-jre-headless", then run the command again.',
+      'DynamoDB Local needs a Java runtime (17 or later) and none was found (JAVA_HOME, then PATH). ' +
+        'Install one, e.g. "sudo apt-get install openjdk-17-jre-headless" (or set JAVA_HOME), then run the command again.',
     );
     this.name = 'JavaMissingError';
   }
@@ -43,7 +43,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const port = options.port || (await freePort());
   const storage = options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory'];
   const child = spawn(
-    'java',
+    javaCommand(),
     [
       '-XX:-UsePerfData',
       `-Djava.library.path=${join(emulatorDir, 'DynamoDBLocal_lib')}`,
@@ -87,8 +87,13 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   };
 }
 
+/** The Java launcher: `$JAVA_HOME/bin/java` when JAVA_HOME is set (the usual convention), else `java` on PATH. */
+function javaCommand(): string {
+  return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+}
+
 function assertJava(): void {
-  const probe = spawnSync('java', ['-version'], { stdio: 'ignore' });
+  const probe = spawnSync(javaCommand(), ['-version'], { stdio: 'ignore' });
   if (probe.error || probe.status !== 0) throw new JavaMissingError();
 }
 

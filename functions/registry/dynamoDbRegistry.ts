@@ -9,6 +9,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
+  type TransactWriteCommandInput,
   type UpdateCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -34,6 +35,8 @@ const DAY_SECONDS = 86_400;
 const TOMBSTONE_DAYS = 30;
 /** Concurrent transactions on one target item conflict; they are retried this often before giving up. */
 const MAX_TRANSACTION_ATTEMPTS = 12;
+/** How long an event id is remembered: longer than EventBridge retries (24 h) plus DLQ retention (14 days). */
+const EVENT_RECORD_DAYS = 21;
 
 /** The registry on one DynamoDB table (key design in `keys.ts`). */
 export class DynamoDbRegistry implements Registry {
@@ -69,33 +72,32 @@ export class DynamoDbRegistry implements Registry {
   public async putTarget(ref: TargetRef, policy: Policy): Promise<void> {
     const now = new Date().toISOString();
     try {
-      await this.#client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { ConditionCheck: { TableName: this.#table, Key: keys.tenant(ref.tenant), ConditionExpression: 'attribute_exists(pk)' } },
-            {
-              Update: {
-                TableName: this.#table,
-                Key: keys.target(ref),
-                // A policy change changes what is desired, so it bumps desiredVersion like a registration does.
-                UpdateExpression:
-                  'SET kind = :kind, tenant = :tenant, webIntegrationId = :wi, policy = :policy, updatedAt = :now, ' +
-                  'createdAt = if_not_exists(createdAt, :now), appliedVersion = if_not_exists(appliedVersion, :zero), ' +
-                  'managedOrigins = if_not_exists(managedOrigins, :empty), desiredVersion = if_not_exists(desiredVersion, :zero) + :one',
-                ExpressionAttributeValues: {
-                  ':kind': 'target',
-                  ':tenant': ref.tenant,
-                  ':wi': ref.webIntegrationId,
-                  ':policy': policy,
-                  ':now': now,
-                  ':zero': 0,
-                  ':one': 1,
-                  ':empty': [],
-                },
+      await this.#transact(
+        [
+          { ConditionCheck: { TableName: this.#table, Key: keys.tenant(ref.tenant), ConditionExpression: 'attribute_exists(pk)' } },
+          {
+            Update: {
+              TableName: this.#table,
+              Key: keys.target(ref),
+              // A policy change changes what is desired, so it bumps desiredVersion like a registration does.
+              UpdateExpression:
+                'SET kind = :kind, tenant = :tenant, webIntegrationId = :wi, policy = :policy, updatedAt = :now, ' +
+                'createdAt = if_not_exists(createdAt, :now), appliedVersion = if_not_exists(appliedVersion, :zero), ' +
+                'managedOrigins = if_not_exists(managedOrigins, :empty), desiredVersion = if_not_exists(desiredVersion, :zero) + :one',
+              ExpressionAttributeValues: {
+                ':kind': 'target',
+                ':tenant': ref.tenant,
+                ':wi': ref.webIntegrationId,
+                ':policy': policy,
+                ':now': now,
+                ':zero': 0,
+                ':one': 1,
+                ':empty': [],
               },
             },
-          ],
-        }),
+          },
+        ],
+        `put target ${ref.tenant}/${ref.webIntegrationId}`,
       );
     } catch (error) {
       if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
@@ -123,6 +125,7 @@ export class DynamoDbRegistry implements Registry {
     // A later event wins and a redelivered one (same id) is a no-op. EventBridge stamps events to
     // the second, so a deploy and a removal sent within one second carry the same time: then the
     // one that arrives last wins, which is the order the pipeline sent them in nearly always.
+    // Redelivery is recognised by the event's own record, not by comparing with the registration.
     const nowSeconds = Math.floor(Date.now() / 1000);
     const item: Record<string, unknown> = {
       ...keys.registration(change.ref, change.appId),
@@ -143,50 +146,51 @@ export class DynamoDbRegistry implements Registry {
       item.ttl = Math.floor(Date.parse(item.expiresAt as string) / 1000) + TOMBSTONE_DAYS * DAY_SECONDS;
     }
 
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await this.#client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Put: {
-                  TableName: this.#table,
-                  Item: item,
-                  ConditionExpression: 'attribute_not_exists(pk) OR eventTime < :time OR (eventTime = :time AND eventId <> :id)',
-                  ExpressionAttributeValues: { ':time': eventTime, ':id': change.eventId },
-                  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-                },
-              },
-              {
-                Update: {
-                  TableName: this.#table,
-                  Key: keys.target(change.ref),
-                  UpdateExpression: 'ADD desiredVersion :one',
-                  ConditionExpression: 'attribute_exists(pk)',
-                  ExpressionAttributeValues: { ':one': 1 },
-                },
-              },
-            ],
-          }),
-        );
-        return { status: 'applied' };
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        const [registration, target] = error.CancellationReasons ?? [];
-        if (target?.Code === 'ConditionalCheckFailed') throw new TargetNotFoundError(change.ref);
-        if (registration?.Code === 'ConditionalCheckFailed') {
-          const stored = registration.Item ? unmarshall(registration.Item as never) : {};
-          return stored.eventId === change.eventId ? { status: 'duplicate' } : { status: 'stale', storedEventTime: String(stored.eventTime) };
-        }
-        const conflict = error.CancellationReasons?.some((reason) => reason.Code === 'TransactionConflict');
-        if (!conflict || attempt >= MAX_TRANSACTION_ATTEMPTS) {
-          throw new RegistryError(`could not record ${change.kind} of app "${change.appId}" after ${attempt} attempts: ${error.message}`, {
-            cause: error,
-          });
-        }
-        // Full jitter: a burst of events to one target spreads out instead of colliding again.
-        await sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
+    try {
+      await this.#transact(
+        [
+          {
+            // One record per event id, kept longer than EventBridge retries an event (24 h) plus the
+            // dead-letter queue's retention (14 days): a redelivered event is a no-op even when a
+            // newer event of the same second has replaced the registration since.
+            Put: {
+              TableName: this.#table,
+              Item: { ...keys.event(change.ref, change.eventId), kind: 'event', ttl: nowSeconds + EVENT_RECORD_DAYS * DAY_SECONDS },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          {
+            Put: {
+              TableName: this.#table,
+              Item: item,
+              ConditionExpression: 'attribute_not_exists(pk) OR eventTime <= :time',
+              ExpressionAttributeValues: { ':time': eventTime },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          },
+          {
+            Update: {
+              TableName: this.#table,
+              Key: keys.target(change.ref),
+              UpdateExpression: 'ADD desiredVersion :one',
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeValues: { ':one': 1 },
+            },
+          },
+        ],
+        `record ${change.kind} of app "${change.appId}"`,
+      );
+      return { status: 'applied' };
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const [event, registration, target] = error.CancellationReasons ?? [];
+      if (target?.Code === 'ConditionalCheckFailed') throw new TargetNotFoundError(change.ref);
+      if (event?.Code === 'ConditionalCheckFailed') return { status: 'duplicate' };
+      if (registration?.Code === 'ConditionalCheckFailed') {
+        const stored = registration.Item ? unmarshall(registration.Item as never) : {};
+        return { status: 'stale', storedEventTime: String(stored.eventTime) };
       }
+      throw error;
     }
   }
 
@@ -343,6 +347,30 @@ export class DynamoDbRegistry implements Registry {
 
   public takeWriteToken(tenant: string, signal?: AbortSignal): Promise<void> {
     return this.#budget.take(tenant, signal);
+  }
+
+  /**
+   * Runs a transaction, retrying it while it is cancelled only by conflicts with other
+   * transactions on the same items (a burst of events to one target); any other cancellation
+   * (a failed condition) is thrown for the caller to read its reasons.
+   */
+  async #transact(items: NonNullable<TransactWriteCommandInput['TransactItems']>, what: string): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.#client.send(new TransactWriteCommand({ TransactItems: items }));
+        return;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons ?? [];
+        const onlyConflicts = reasons.some((reason) => reason.Code === 'TransactionConflict') && !reasons.some((reason) => reason.Code === 'ConditionalCheckFailed');
+        if (!onlyConflicts) throw error;
+        if (attempt >= MAX_TRANSACTION_ATTEMPTS) {
+          throw new RegistryError(`could not ${what} after ${attempt} attempts: ${error.message}`, { cause: error });
+        }
+        // Full jitter: a burst of events to one target spreads out instead of colliding again.
+        await sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
+      }
+    }
   }
 
   /**

@@ -11,6 +11,7 @@ import type { TargetRef } from '../core/model.js';
  * | registration | `REG#<tenant>#<wiId>`       | `<appId>`                       |
  * | audit entry  | `AUDIT#<tenant>`            | `<ISO time>#<wiId>#<random>`    |
  * | write budget | `BUDGET#<tenant>`           | `tier2`                         |
+ * | event record | `EVENT#<tenant>#<wiId>`     | `<eventId>`                     |
  *
  * The lease of a target lives on the target item itself, beside `desiredVersion`: taking it,
  * bumping the version and releasing it are then single-item operations, which DynamoDB
@@ -30,4 +31,5 @@ export const keys = {
   registration: (ref: TargetRef, appId: string): ItemKey => ({ pk: `REG#${ref.tenant}#${ref.webIntegrationId}`, sk: appId }),
   auditPartition: (tenant: string) => `AUDIT#${tenant}`,
   writeBudget: (tenant: string): ItemKey => ({ pk: `BUDGET#${tenant}`, sk: 'tier2' }),
+  event: (ref: TargetRef, eventId: string): ItemKey => ({ pk: `EVENT#${ref.tenant}#${ref.webIntegrationId}`, sk: eventId }),
 };

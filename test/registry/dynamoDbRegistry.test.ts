@@ -154,6 +154,21 @@ describe('Function: recordRegistration()', () => {
     expect((await table.registry.listRegistrations(REF))[0]).toMatchObject({ appId: 'shop', state: 'removed', eventId: 'e-a' });
   });
 
+  it('treats a redelivered event as a duplicate even after a newer event of the same second replaced it', async () => {
+    // Prepare: a deploy and a removal in the same second; the removal arrived last and won
+    await table.registry.recordRegistration(deploy('shop', '2026-01-01T10:00:00Z', 'e-deploy'));
+    await table.registry.recordRegistration(remove('shop', '2026-01-01T10:00:00Z', 'e-remove'));
+    const before = await desiredVersion();
+
+    // Act: EventBridge delivers the deploy again (at-least-once delivery, or Lambda's retry)
+    const outcome = await table.registry.recordRegistration(deploy('shop', '2026-01-01T10:00:00Z', 'e-deploy'));
+
+    // Assess: the app stays removed
+    expect(outcome).toEqual({ status: 'duplicate' });
+    expect(await desiredVersion()).toBe(before);
+    expect((await table.registry.listRegistrations(REF))[0]).toMatchObject({ state: 'removed', eventId: 'e-remove' });
+  });
+
   it('ignores an older event as stale, without a bump, and applies a newer one', async () => {
     // Prepare
     await table.registry.recordRegistration(deploy('shop', '2026-01-01T10:00:00Z', 'e-2', ['https://v2.example.com']));

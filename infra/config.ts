@@ -125,7 +125,7 @@ const contextSchema = z
       .transform((days) => days as RetentionDays)
       .default(DEFAULT_LOG_RETENTION_DAYS),
     /** Qlik writes per minute per tenant (unset: the functions' own default). */
-    qlikWritesPerMinute: z.coerce.number().positive().optional(),
+    qlikWritesPerMinute: z.coerce.number().positive().max(95).optional(),
     /** Days audit entries are kept (unset: the functions' own default). */
     auditRetentionDays: wholeNumber(1, 36_500).optional(),
   })

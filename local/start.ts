@@ -61,6 +61,11 @@ async function main(): Promise<number> {
     return 2;
   }
 
+  // A signal while starting ends the process at once; exit handlers stop DynamoDB Local's JVM.
+  const abortStart = (code: number) => () => process.exit(code);
+  const startSignals = { SIGINT: abortStart(130), SIGTERM: abortStart(143), SIGHUP: abortStart(129) } as const;
+  for (const [signal, handler] of Object.entries(startSignals)) process.once(signal, handler);
+
   const started = Date.now();
   // Loaded after the environment above is set: the SDK reads it when its modules load.
   const { startLocalCloud } = await import('./cloud.js');
@@ -71,6 +76,7 @@ async function main(): Promise<number> {
     deadLetterFile: join(STATE_DIR, 'dead-letters.jsonl'),
     onProgress: (message) => process.stderr.write(`origin-sync: ${message}\n`),
   });
+  for (const [signal, handler] of Object.entries(startSignals)) process.off(signal, handler);
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= cloud.stop());
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));

@@ -1,4 +1,4 @@
-import { GetSecretValueCommand, ResourceNotFoundException, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Tenant } from '../core/model.js';
 import type { QlikCredentials } from '../qlik/auth.js';
 import { CredentialsError, parseTenantSecret } from './tenantSecret.js';
@@ -42,9 +42,19 @@ export class SecretsManagerCredentials implements CredentialsSource {
       const answer = await this.#client.send(new GetSecretValueCommand({ SecretId: secretId }), signal ? { abortSignal: signal } : {});
       secretString = answer.SecretString;
     } catch (error) {
-      if (error instanceof ResourceNotFoundException) throw new CredentialsError(secretId, 'does not exist', { cause: error });
-      throw new CredentialsError(secretId, `could not be read: ${(error as Error).name}: ${(error as Error).message}`, { cause: error });
+      throw credentialsErrorFor(secretId, error);
     }
     return parseTenantSecret(secretId, secretString);
   }
+}
+
+/** Errors of Secrets Manager that no retry fixes: the secret is gone, forbidden or undecryptable. */
+const FINAL_ERRORS = new Set(['ResourceNotFoundException', 'AccessDeniedException', 'DecryptionFailure', 'InvalidRequestException', 'InvalidParameterException', 'ValidationException']);
+
+/** Maps a failure to read a tenant secret to a CredentialsError that says whether to retry. */
+export function credentialsErrorFor(secretId: string, error: unknown): CredentialsError {
+  const name = error instanceof Error ? error.name : 'Error';
+  if (name === 'ResourceNotFoundException') return new CredentialsError(secretId, 'does not exist', { cause: error });
+  const message = error instanceof Error ? error.message : String(error);
+  return new CredentialsError(secretId, `could not be read: ${name}: ${message}`, { cause: error, retryable: !FINAL_ERRORS.has(name) });
 }

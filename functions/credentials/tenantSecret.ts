@@ -1,14 +1,20 @@
 import { z } from 'zod';
 import type { QlikCredentials } from '../qlik/auth.js';
 
-/** The secret is missing, unreadable or not in either accepted shape. Never carries the value. */
+/**
+ * The secret is missing, unreadable or not in either accepted shape. Never carries the value.
+ * `retryable` is true when reading it failed for a passing reason (throttling, a 5xx, the network):
+ * then the event is retried instead of dropped.
+ */
 export class CredentialsError extends Error {
   public readonly secretId: string;
+  public readonly retryable: boolean;
 
-  public constructor(secretId: string, problem: string, options?: { cause?: unknown }) {
+  public constructor(secretId: string, problem: string, options?: { cause?: unknown; retryable?: boolean }) {
     super(`tenant secret "${secretId}" ${problem}`, options);
     this.name = 'CredentialsError';
     this.secretId = secretId;
+    this.retryable = options?.retryable ?? false;
   }
 }
 

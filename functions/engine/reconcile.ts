@@ -29,7 +29,11 @@ export interface ReconcileOptions {
 }
 
 export type ReconcileResult =
-  /** Another invocation holds the lease: it will see our change (see `reconcile`). */
+  /**
+   * Another invocation holds the lease: its next pass will see our change (see `reconcile`); if
+   * it gives up first (`maxPasses`, an error), the target stays behind and the next event or scan
+   * applies it.
+   */
   | { status: 'busy'; target: TargetRef }
   | {
       status: 'changed' | 'unchanged' | 'dry-run';
@@ -129,8 +133,11 @@ interface PassOutcome {
   nextExpiryAt?: string;
 }
 
-/** A token wait longer than this means others were writing: look again before we write. */
-const STALE_AFTER_WAIT_MS = 20;
+/**
+ * A token wait longer than this means others were writing: look again before we write. Taking a
+ * token without waiting costs two DynamoDB round trips, well below this.
+ */
+const STALE_AFTER_WAIT_MS = 200;
 
 async function reconcilePass(
   target: TargetState,
@@ -163,9 +170,11 @@ async function reconcilePass(
   // ours. Origins owned but never written fall out of the managed set on the next pass.
   await deps.registry.recordIntent(ref, owner, [...new Set([...target.managedOrigins, ...thePlan.add])].sort());
   await deps.qlik.replaceOrigins(ref.webIntegrationId, thePlan.nextValidOrigins, signalOption(options));
+  // Audited as soon as Qlik accepted the write: a failure after this point must not leave a
+  // change in Qlik that the audit trail does not show.
+  await audit(deps, target, options, 'origins-changed', thePlan, before, thePlan.nextValidOrigins, now);
   const after = (await deps.qlik.get(ref.webIntegrationId, signalOption(options))).validOrigins;
   verify(ref, thePlan.nextValidOrigins, after);
-  await audit(deps, target, options, 'origins-changed', thePlan, before, after, now);
   return { ...current, after, wrote: true };
 }
 

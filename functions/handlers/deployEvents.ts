@@ -21,6 +21,7 @@ import { functionDependencies } from '../runtime/dependencies.js';
 import { logger, metrics } from '../runtime/observability.js';
 import { METRICS, readSettings } from '../runtime/settings.js';
 import { parseDeploymentEvent } from './deploymentEvent.js';
+import { invocationDeadline } from './deadline.js';
 import { isTerminal, summariseReconcile } from './outcomes.js';
 import { qlikFor, tenantOf } from './qlikForTenant.js';
 import { tenantCredentials, type CredentialsContext } from './tenantCredentials.js';
@@ -30,11 +31,11 @@ export type DeployEventOutcome =
   | { status: 'ignored'; reason: 'stale'; target: string }
   | { status: 'applied' | 'duplicate'; target: string; reconcile: ReturnType<typeof summariseReconcile> | { status: 'failed'; error: string } };
 
-async function handleDeploymentEvent(
-  event: EventBridgeEvent<string, unknown>,
-  context: CredentialsContext,
-  { signal }: { signal: AbortSignal },
-): Promise<DeployEventOutcome> {
+/** Work stops this long before Lambda's timeout, leaving time to release the lease and log. */
+const DEADLINE_MARGIN_MS = 5_000;
+
+async function handleDeploymentEvent(event: EventBridgeEvent<string, unknown>, context: CredentialsContext): Promise<DeployEventOutcome> {
+  const signal = invocationDeadline(context, DEADLINE_MARGIN_MS);
   const { registry } = functionDependencies();
   const parsed = parseDeploymentEvent(event);
   if (!parsed.ok) {
@@ -118,9 +119,8 @@ function eventIdOf(event: unknown): string {
 }
 
 export const handler = middy<EventBridgeEvent<string, unknown>, DeployEventOutcome, Error, CredentialsContext>({
-  // Abort Qlik and AWS calls 3 s before Lambda would kill the function, so the lease is released
-  // and the error is logged instead of vanishing in a timeout.
-  timeoutEarlyInMillis: 3_000,
+  // The deadline is per invocation (invocationDeadline), not middy's process-wide one.
+  timeoutEarlyInMillis: 0,
 })
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { captureColdStartMetric: true }))

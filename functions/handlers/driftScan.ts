@@ -13,12 +13,17 @@ import { scanNeedsAttention, scanTenant, summariseScan, type ScanSummary, type T
 import { functionDependencies } from '../runtime/dependencies.js';
 import { logger, metrics } from '../runtime/observability.js';
 import { METRICS, readSettings } from '../runtime/settings.js';
+import { invocationDeadline } from './deadline.js';
 import { qlikFor } from './qlikForTenant.js';
 import { tenantCredentials, type CredentialsContext } from './tenantCredentials.js';
 
 export type { ScanSummary };
 
-async function handleScheduledScan(event: ScheduledEvent | undefined, context: CredentialsContext, { signal }: { signal: AbortSignal }): Promise<ScanSummary> {
+/** The scan stops this long before Lambda's timeout, leaving time to release leases and log the summary. */
+const DEADLINE_MARGIN_MS = 10_000;
+
+async function handleScheduledScan(event: ScheduledEvent | undefined, context: CredentialsContext): Promise<ScanSummary> {
+  const signal = invocationDeadline(context, DEADLINE_MARGIN_MS);
   const started = Date.now();
   const scanId = typeof event?.id === 'string' && event.id.length > 0 ? event.id : randomUUID();
   const { registry, tenants, settings } = functionDependencies();
@@ -53,7 +58,10 @@ async function handleScheduledScan(event: ScheduledEvent | undefined, context: C
   return summary;
 }
 
-export const handler = middy<ScheduledEvent | undefined, ScanSummary, Error, CredentialsContext>({ timeoutEarlyInMillis: 5_000 })
+export const handler = middy<ScheduledEvent | undefined, ScanSummary, Error, CredentialsContext>({
+  // The deadline is per invocation (invocationDeadline), not middy's process-wide one.
+  timeoutEarlyInMillis: 0,
+})
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { captureColdStartMetric: true }))
   .use(tenantCredentials({ tenants: readSettings().tenants }))

@@ -11,7 +11,7 @@ import { TargetNotFoundError, TenantNotFoundError } from '../registry/errors.js'
  */
 export function isTerminal(error: unknown): boolean {
   if (error instanceof RejectedInputError || error instanceof TargetNotFoundError || error instanceof TenantNotFoundError) return true;
-  if (error instanceof CredentialsError) return true;
+  if (error instanceof CredentialsError) return !error.retryable;
   if (error instanceof QlikApiError) return !error.retryable;
   return false;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describeTarget, type TargetRef, type Tenant } from '../core/model.js';
 import { RejectedInputError } from '../engine/errors.js';
 import { createQlikClient } from '../qlik/client.js';
@@ -12,10 +13,21 @@ export async function tenantOf(ref: TargetRef): Promise<Tenant> {
   return tenant;
 }
 
+/** Clients by tenant URL and credentials, so an OAuth token is fetched once, not per invocation. */
+const clients = new Map<string, WebIntegrationsApi>();
+
 /**
- * A Qlik client for one tenant with its current credentials. Clients are cheap: the connection
- * pool and the rate limiter are shared per tenant across the whole container.
+ * The Qlik client for one tenant with its current credentials, kept for the container: the
+ * connection pool and the rate limiter are shared per tenant anyway, and keeping the client keeps
+ * its OAuth token. Rotated credentials make a new client (the key includes a hash of them).
  */
 export async function qlikFor(tenant: Tenant, context: CredentialsContext, signal?: AbortSignal): Promise<WebIntegrationsApi> {
-  return createQlikClient({ baseUrl: tenant.url, auth: await context.credentialsFor(tenant, signal) });
+  const credentials = await context.credentialsFor(tenant, signal);
+  const key = `${tenant.url}\u0000${createHash('sha256').update(JSON.stringify(credentials)).digest('hex')}`;
+  let client = clients.get(key);
+  if (!client) {
+    client = createQlikClient({ baseUrl: tenant.url, auth: credentials });
+    clients.set(key, client);
+  }
+  return client;
 }

@@ -31,6 +31,8 @@ const NOT_SENT_CODES = new Set([
   'ECONNREFUSED',
   'UND_ERR_CONNECT_TIMEOUT',
   'EAI_AGAIN',
+  // A failed name lookup sends nothing; in Lambda it is usually a passing DNS fault.
+  'ENOTFOUND',
   'EHOSTUNREACH',
   'ENETUNREACH',
   'ENETDOWN',
@@ -46,6 +48,8 @@ const RETRYABLE_CODES = new Set([
   'UND_ERR_SOCKET',
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+  'ECONNABORTED',
 ]);
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);

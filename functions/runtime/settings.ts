@@ -41,7 +41,8 @@ const settingsSchema = z.object({
    */
   tenants: z.array(z.strictObject({ tenant: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/), url: z.url({ protocol: /^https?$/ }), secretId: z.string().min(1) })),
   leaseDurationMs: z.number().int().positive(),
-  writesPerMinute: z.number().positive(),
+  // With the bucket's burst of 5, more than 95 a minute could exceed Qlik's Tier 2 (100 in any minute).
+  writesPerMinute: z.number().positive().max(95, `${ENVIRONMENT.writesPerMinute} may be at most 95: with a burst of 5 that stays within Qlik's 100 writes a minute`),
   auditRetentionDays: z.number().int().positive(),
 });
 

@@ -56,6 +56,9 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     ],
     { cwd: emulatorDir, env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  // Whatever way this process ends, even while the JVM is still starting, it must not outlive us.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   const output: string[] = [];
   const remember = (chunk: Buffer) => output.push(chunk.toString());
   child.stdout?.on('data', remember);
@@ -65,6 +68,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   try {
     await waitUntilAnswering(endpoint, child, options.startTimeoutMs ?? 60_000);
   } catch (error) {
+    process.off('exit', killOnExit);
     child.kill('SIGKILL');
     throw new Error(`DynamoDB Local did not start on port ${port}: ${(error as Error).message}\n${output.join('').slice(-2000)}`);
   }
@@ -73,9 +77,6 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   child.stdout?.resume();
   child.stderr?.resume();
 
-  // Whatever way this process ends, the JVM must not outlive it.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
   return {
     endpoint,
     port,

@@ -168,7 +168,8 @@ describe('reliability: event order (R4)', () => {
     // Assess
     expect(deployed).toMatchObject({ status: 'applied', reconcile: { status: 'changed' } });
     expect(removed).toMatchObject({ status: 'applied', reconcile: { status: 'changed', removed: ['https://old.example.com'] } });
-    expect(redelivered).toMatchObject({ status: 'ignored', reason: 'stale' });
+    // The same event again: recognised by its id (a duplicate), whatever came after it.
+    expect(redelivered).toMatchObject({ status: 'duplicate', reconcile: { status: 'unchanged', writes: 0 } });
     expect(await harness.emulator.originsOf(ref.webIntegrationId)).toEqual([]);
     expect((await harness.registry.listRegistrations(ref))[0]).toMatchObject({ state: 'removed', eventId: removal.id });
   });

@@ -201,16 +201,14 @@ async function planPass(
 async function dryRun(ref: TargetRef, deps: ReconcileDependencies, options: ReconcileOptions, now: () => Date): Promise<ReconcileResult> {
   const target = await deps.registry.getTarget(ref);
   if (!target) throw new TargetNotFoundError(ref);
-  const desired = desiredState(await deps.registry.listRegistrations(ref), now());
-  const integration = await deps.qlik.get(ref.webIntegrationId, signalOption(options));
-  const thePlan = plan(desired.origins, integration.validOrigins, target.managedOrigins, target.policy, allowRemovalsOption(options));
+  const { plan: thePlan, before } = await planPass(target, deps, options, now);
   return {
     status: 'dry-run',
     target: ref,
     passes: 1,
     writes: 0,
     plan: thePlan,
-    before: integration.validOrigins,
+    before,
     after: thePlan.nextValidOrigins,
     guardTripped: thePlan.guardTripped,
   };

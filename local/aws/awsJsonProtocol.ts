@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { readRequestBody } from '../readRequestBody.js';
 
 export const AWS_JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
 
@@ -147,7 +148,8 @@ async function handle(service: AwsJsonService, request: IncomingMessage, respons
     throw new AwsServiceError('UnknownOperationException', `AWS JSON 1.1 endpoints answer POST / only, not ${request.method ?? '?'} ${path}.`, 404);
   }
   // The body is read before the operation is resolved, so that every answer follows a whole request.
-  const body = await readBody(request, service.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+  const limit = service.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const body = await readRequestBody(request, limit, () => awsErrors.tooLarge(limit));
   const operation = resolveOperation(service, header(request, 'x-amz-target'));
   const input = parseInput(body);
 
@@ -171,17 +173,6 @@ function resolveOperation(service: AwsJsonService, target: string | undefined): 
 function header(request: IncomingMessage, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-async function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw awsErrors.tooLarge(limit);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** The body as an object; an empty body is `{}` (the SDK sends `{}` for operations without input). */

@@ -1,18 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readRequestBody } from '../readRequestBody.js';
 import { httpErrors } from './errors.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Reads a request body, refusing more than `MAX_BODY_BYTES` with a 413. */
-export async function readBody(request: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw httpErrors.payloadTooLarge(MAX_BODY_BYTES);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+export function readBody(request: IncomingMessage): Promise<Buffer> {
+  return readRequestBody(request, MAX_BODY_BYTES, () => httpErrors.payloadTooLarge(MAX_BODY_BYTES));
 }
 
 export function parseJson(body: Buffer): unknown {
